@@ -1,0 +1,2 @@
+mod import;
+fn main() {}

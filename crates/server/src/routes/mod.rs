@@ -1,0 +1,7 @@
+//! HTTP route handlers.
+
+pub mod audit;
+pub mod auth;
+pub mod bench;
+pub mod meta;
+pub mod records;
