@@ -114,6 +114,9 @@ pub enum ServeError {
     Tls(#[from] crate::tls::TlsError),
 }
 
+/// Handle to a running server (`graceful_shutdown`, `shutdown`).
+pub type ServerHandle = axum_server::Handle<SocketAddr>;
+
 /// How to listen.
 #[derive(Debug, Clone)]
 pub struct Listen {

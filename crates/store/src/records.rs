@@ -108,7 +108,7 @@ fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
     let a = anchor_sql(entity);
     let Some(owner) = a.owner else {
         return ScopeSql {
-            rel_cols: "0, 0, 0, 0, 1".to_string(),
+            rel_cols: "CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(1 AS BIGINT)".to_string(),
             predicate: "1 = 1".to_string(),
         };
     };
@@ -134,7 +134,7 @@ fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
     };
     let b = |e: &str| format!("CAST(CASE WHEN {e} THEN 1 ELSE 0 END AS BIGINT)");
     let rel_cols = format!(
-        "{}, {}, {}, {}, 0",
+        "{}, {}, {}, {}, CAST(0 AS BIGINT)",
         b(&owned),
         b(&assigned),
         b(&team),

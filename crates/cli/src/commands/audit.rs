@@ -1,0 +1,31 @@
+//! `bulwark audit verify`
+
+use crate::DataArgs;
+use crate::context::Ctx;
+use anyhow::Result;
+use clap::Subcommand;
+use std::process::ExitCode;
+
+/// Audit subcommands.
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Recompute the keyed hash chain; exit non-zero naming the first bad event.
+    Verify,
+}
+
+/// `bulwark audit …`
+pub async fn run(data: &DataArgs, cmd: AuditCmd) -> Result<ExitCode> {
+    let AuditCmd::Verify = cmd;
+    let ctx = Ctx::open(data).await?;
+    match ctx.store.verify_own_audit().await? {
+        Ok(s) => {
+            println!("audit trail verified: {} event(s), chain intact", s.entries);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(fault) => {
+            println!("AUDIT TRAIL BROKEN: {fault}");
+            println!("first bad sequence number: {}", fault.seq);
+            Ok(ExitCode::from(2))
+        }
+    }
+}
