@@ -180,10 +180,13 @@ fn mobile(rng: &mut Rng) -> String {
     format!("1{}{}", 3 + rng.below(7), rng.digits(9))
 }
 
+/// Generated records (references first) and account assignments `(account id, user id)`.
+pub type Generated = (Vec<NewRecord>, Vec<(String, String)>);
+
 /// Generates `n` accounts and their related records (references first), plus assignments.
-pub fn generate(n: u32, people: &People) -> Result<(Vec<NewRecord>, Vec<(String, String)>)> {
+pub fn generate(n: u32, people: &People) -> Result<Generated> {
     let areas = load_areas()?;
-    let mut rng = Rng(0xB0_1A_2C_2026);
+    let mut rng = Rng(0x00B0_1A2C_2026);
     let mut records = Vec::new();
     let mut assignments = Vec::new();
     let mut later = Vec::new();
@@ -239,10 +242,10 @@ pub fn generate(n: u32, people: &People) -> Result<(Vec<NewRecord>, Vec<(String,
         let account = rec(Entity::Accounts, acc);
         let account_id = account.id.clone();
         records.push(account);
-        if i % 20 == 0 {
-            if let Some(fs) = &people.field_staff {
-                assignments.push((account_id.clone(), fs.clone()));
-            }
+        if i % 20 == 0
+            && let Some(fs) = &people.field_staff
+        {
+            assignments.push((account_id.clone(), fs.clone()));
         }
         let person = format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN));
         let contact = rec(

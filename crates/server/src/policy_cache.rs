@@ -57,12 +57,11 @@ impl PolicyCache {
         store: &Store,
         version: i64,
     ) -> Result<Arc<PolicyDoc>, PolicyLoadError> {
-        if let Ok(guard) = self.inner.read() {
-            if let Some((v, doc)) = guard.as_ref() {
-                if *v == version {
-                    return Ok(doc.clone());
-                }
-            }
+        if let Ok(guard) = self.inner.read()
+            && let Some((v, doc)) = guard.as_ref()
+            && *v == version
+        {
+            return Ok(doc.clone());
         }
         let doc = Arc::new(load(store).await?);
         if let Ok(mut guard) = self.inner.write() {

@@ -273,8 +273,8 @@ impl Store {
                 sql.push(&format!(" AND t.{} = {p}", f.name));
             }
         }
-        if let Some((fields, text)) = &q.search {
-            if !fields.is_empty() {
+        if let Some((fields, text)) = q.search.as_ref().filter(|(f, _)| !f.is_empty()) {
+            {
                 let pattern = format!(
                     "%{}%",
                     text.to_lowercase()

@@ -199,7 +199,7 @@ pub async fn run(
         println!();
         println!("Bulwark demo at {url}");
         println!("Demo logins (new random passwords on every run of `bulwark demo`):");
-        println!("  {:<14} {}", "USERNAME", "PASSWORD");
+        println!("  {:<14} PASSWORD", "USERNAME");
         for (u, p) in &logins {
             println!("  {u:<14} {p}");
         }

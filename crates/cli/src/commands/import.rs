@@ -46,7 +46,7 @@ pub fn plan_and_report(mapping: &Path) -> Result<Option<Plan>> {
 /// Commits a clean plan in one transaction with one audit event per entity.
 pub async fn commit(ctx: &Ctx, p: &Plan, source: &str) -> Result<()> {
     let mut events = Vec::new();
-    for (entity, _) in &p.counts {
+    for entity in p.counts.keys() {
         let ids: Vec<String> = p
             .records
             .iter()

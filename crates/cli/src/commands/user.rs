@@ -195,10 +195,7 @@ pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
             }
         }
         UserCmd::List => {
-            println!(
-                "{:<24} {:<10} {:<28} {}",
-                "USERNAME", "STATUS", "ROLES", "ID"
-            );
+            println!("{:<24} {:<10} {:<28} ID", "USERNAME", "STATUS", "ROLES");
             for u in ctx.store.all_users().await? {
                 println!(
                     "{:<24} {:<10} {:<28} {}",

@@ -180,7 +180,7 @@ impl<'m> Planner<'m> {
             let ext_def = src.1.entity.def().field("external_id");
             for (row, (id, key_failed)) in data[si].iter().zip(&ids[si]) {
                 done += 1;
-                if done % 100 == 0 {
+                if done.is_multiple_of(100) {
                     progress(done, total);
                 }
                 if row.broken {
@@ -190,16 +190,15 @@ impl<'m> Planner<'m> {
                 let mut failed = *key_failed;
                 if let (Some((kcol, _)), Some(ext), true) =
                     (&src.1.key, ext_def, src.1.key_sets_external_id)
+                    && let Some(k) = row.cells.get(*kcol).and_then(Option::as_deref)
                 {
-                    if let Some(k) = row.cells.get(*kcol).and_then(Option::as_deref) {
-                        match parse_input(ext, &Json::String(k.to_string())) {
-                            Ok(v) => {
-                                values.insert(ext.name, v);
-                            }
-                            Err(e) => {
-                                failed = true;
-                                self.errors.push(src, row.line, Some(ext.name), e.message);
-                            }
+                    match parse_input(ext, &Json::String(k.to_string())) {
+                        Ok(v) => {
+                            values.insert(ext.name, v);
+                        }
+                        Err(e) => {
+                            failed = true;
+                            self.errors.push(src, row.line, Some(ext.name), e.message);
                         }
                     }
                 }

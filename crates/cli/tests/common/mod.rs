@@ -283,3 +283,6 @@ pub async fn read(resp: Response) -> Answer {
         headers,
     }
 }
+
+/// Helpers for the case tests (C02–C20, bad input).
+pub mod cases;

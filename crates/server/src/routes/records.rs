@@ -333,23 +333,23 @@ async fn derive(
             .cloned()
             .or_else(|| existing.and_then(|r| row_val(entity, r, name).cloned()))
     };
-    if matches!(entity, Entity::OrderLines | Entity::Shipments) {
-        if let Some(Value::Text(order_id)) = pick(vals, "order_id") {
-            let ctx = bulwark_store::ScopeCtx {
-                user_id: String::new(),
-                region: None,
-                scope: bulwark_policy::Scope::All,
-                need_team: false,
-            };
-            let order = state.store.get(Entity::Orders, &order_id, &ctx).await?;
-            let acc = order
-                .as_ref()
-                .and_then(|o| row_val(Entity::Orders, o, "account_id").cloned())
-                .unwrap_or(Value::Null);
-            if let Some(f) = def.field("account_id") {
-                vals.retain(|(g, _)| g.name != "account_id");
-                vals.push((f, acc));
-            }
+    if matches!(entity, Entity::OrderLines | Entity::Shipments)
+        && let Some(Value::Text(order_id)) = pick(vals, "order_id")
+    {
+        let ctx = bulwark_store::ScopeCtx {
+            user_id: String::new(),
+            region: None,
+            scope: bulwark_policy::Scope::All,
+            need_team: false,
+        };
+        let order = state.store.get(Entity::Orders, &order_id, &ctx).await?;
+        let acc = order
+            .as_ref()
+            .and_then(|o| row_val(Entity::Orders, o, "account_id").cloned())
+            .unwrap_or(Value::Null);
+        if let Some(f) = def.field("account_id") {
+            vals.retain(|(g, _)| g.name != "account_id");
+            vals.push((f, acc));
         }
     }
     if entity == Entity::OrderLines {
@@ -428,17 +428,18 @@ pub async fn create(
     let result = async {
         let body = body.0?;
         let mut vals = parse_body(entity, &body, true)?;
-        if entity == Entity::Accounts && get_val(&vals, "owner_id").is_none() {
-            if let Some(f) = entity.def().field("owner_id") {
-                vals.push((f, Value::Text(actor.user_id.clone())));
-            }
+        if entity == Entity::Accounts
+            && get_val(&vals, "owner_id").is_none()
+            && let Some(f) = entity.def().field("owner_id")
+        {
+            vals.push((f, Value::Text(actor.user_id.clone())));
         }
         if entity == Entity::Users {
             check_roles(&actor, &vals)?;
-            if get_val(&vals, "status").is_none() {
-                if let Some(f) = entity.def().field("status") {
-                    vals.push((f, Value::Text("active".into())));
-                }
+            if get_val(&vals, "status").is_none()
+                && let Some(f) = entity.def().field("status")
+            {
+                vals.push((f, Value::Text("active".into())));
             }
         }
         check_refs(&state, &actor, &vals).await?;
@@ -540,12 +541,11 @@ pub async fn update(
         Ok(false) => return Err(state.fail(ev, ApiError::NotFound).await),
         Err(e) => return Err(state.fail(ev, e.into()).await),
     }
-    if entity == Entity::Users {
-        if let Some(Value::Text(status)) = get_val(&vals, "status") {
-            if status != "active" {
-                state.store.revoke_all(&id).await?;
-            }
-        }
+    if entity == Entity::Users
+        && let Some(Value::Text(status)) = get_val(&vals, "status")
+        && status != "active"
+    {
+        state.store.revoke_all(&id).await?;
     }
     written(&state, &actor, entity, &id, StatusCode::OK).await
 }

@@ -1,0 +1,296 @@
+//! Login, sessions, CSRF, API tokens, disabling users, reveal-with-reason, the policy
+//! explanation and the schema contract, on both engines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use bulwark_cli::DataArgs;
+use bulwark_cli::commands::{token, user};
+use bulwark_domain::Entity;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookie_is_hardened_and_never_fixated() {
+    for engine in engines() {
+        let app = TestApp::seeded(engine, 5).await;
+        // A client-chosen session id is never adopted.
+        let c = reqwest::Client::builder()
+            .tls_danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        let r = c
+            .post(app.url("/api/v1/auth/login"))
+            .header("cookie", "bulwark_session=attacker-chosen-0001")
+            .json(&json!({ "username": "sales", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("bulwark_session="))
+            .unwrap();
+        for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+            assert!(session.contains(flag), "{flag} missing in {session}");
+        }
+        assert!(!session.contains("attacker-chosen-0001"));
+        let sid = session
+            .trim_start_matches("bulwark_session=")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(sid.len() >= 40);
+        let attacker = c
+            .get(app.url("/api/v1/me"))
+            .header("cookie", "bulwark_session=attacker-chosen-0001")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attacker.status(), StatusCode::UNAUTHORIZED);
+        // Logging in again rotates the id; the old one stops working.
+        let r2 = c
+            .post(app.url("/api/v1/auth/login"))
+            .header("cookie", format!("bulwark_session={sid}"))
+            .json(&json!({ "username": "sales", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r2.status(), StatusCode::OK);
+        let old = c
+            .get(app.url("/api/v1/me"))
+            .header("cookie", format!("bulwark_session={sid}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "{engine}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_tokens_and_disabling_a_user() {
+    for engine in engines() {
+        let app = TestApp::seeded(engine, 5).await;
+        let s = app.login("sales").await;
+        // State-changing request with the cookie but without the CSRF header: refused.
+        let r = s
+            .client
+            .post(app.url("/api/v1/accounts"))
+            .json(&json!({ "name": "CSRF Test Co" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.ctx.store.count(Entity::Accounts).await.unwrap(), 91 + 5);
+        let ok = s
+            .post("/api/v1/accounts", json!({ "name": "CSRF Test Co" }))
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+        assert_eq!(
+            ok.body["owner_id"],
+            s.user_id.as_str(),
+            "a new account is owned by its creator"
+        );
+        // A personal API token from the CLI works as a bearer token (no CSRF needed).
+        let args = DataArgs {
+            data_dir: app.dir.path().to_path_buf(),
+            database: app.db_url.clone(),
+        };
+        assert!(token::parse_ttl("91d").is_err());
+        assert!(token::parse_ttl("0h").is_err());
+        let tok = {
+            use bulwark_server::auth::{TOKEN_PREFIX, digest, new_secret};
+            let t = format!("{TOKEN_PREFIX}{}", new_secret().unwrap());
+            let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            let uid = app.user_id("sales").await;
+            app.ctx
+                .store
+                .create_token(
+                    &uuid::Uuid::now_v7().to_string(),
+                    &digest(&t),
+                    &uid,
+                    "t",
+                    &exp,
+                )
+                .await
+                .unwrap();
+            t
+        };
+        let c = app.client();
+        let with_token = |path: &str| c.get(app.url(path)).bearer_auth(&tok).send();
+        assert_eq!(
+            with_token("/api/v1/accounts").await.unwrap().status(),
+            StatusCode::OK
+        );
+        // Disable the user from the CLI: the next request of the session and the token fails.
+        user::run(
+            &args,
+            user::UserCmd::Disable {
+                username: "sales".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.get("/api/v1/accounts").await.status,
+            StatusCode::UNAUTHORIZED,
+            "{engine}"
+        );
+        assert_eq!(
+            with_token("/api/v1/accounts").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let again = app
+            .client()
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({ "username": "sales", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+        app.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reveal_needs_permission_and_a_reason_and_is_audited() {
+    for engine in engines() {
+        let app = TestApp::seeded(engine, 20).await;
+        // sales_manager may reveal contacts; pick a contact whose mobile it sees masked by
+        // assigning it to an account outside its team.
+        let sm = app.login("sales_manager").await;
+        let nancy_acc = {
+            let all = bulwark_store::ScopeCtx {
+                user_id: String::new(),
+                region: None,
+                scope: bulwark_policy::Scope::All,
+                need_team: false,
+            };
+            let q = bulwark_store::ListQuery {
+                sort: ("name", bulwark_store::Dir::Asc),
+                filters: vec![],
+                search: None,
+                after: None,
+                limit: 1,
+            };
+            app.ctx
+                .store
+                .list(Entity::Accounts, &q, &all)
+                .await
+                .unwrap()[0]
+                .id()
+                .to_string()
+        };
+        let ev =
+            bulwark_cli::context::cli_event("assign", Some("accounts"), vec![nancy_acc.clone()]);
+        app.ctx
+            .store
+            .assign(&nancy_acc, &sm.user_id, ev)
+            .await
+            .unwrap();
+        let contacts = sm
+            .list_all("contacts", &format!("&account_id={nancy_acc}"))
+            .await;
+        assert_eq!(contacts.len(), 1, "{engine}");
+        let c = &contacts[0];
+        let masked = c["phone"].as_str().unwrap().to_string();
+        assert!(
+            masked.contains('*'),
+            "phone masked on an assigned (not owned) account: {masked}"
+        );
+        let id = c["id"].as_str().unwrap();
+        let short = sm
+            .post(
+                &format!("/api/v1/contacts/{id}/reveal"),
+                json!({ "fields": ["phone"], "reason": "hi" }),
+            )
+            .await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = sm
+            .post(
+                &format!("/api/v1/contacts/{id}/reveal"),
+                json!({ "fields": ["phone"], "reason": "customer called back about order 10248" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let clear = r.body["fields"]["phone"].as_str().unwrap();
+        assert!(!clear.contains('*'));
+        assert!(clear.ends_with(&masked[masked.len() - 4..]));
+        // field_staff has no reveal permission: 403, audited.
+        let fs = app.login("field_staff").await;
+        let fc = fs.list_all("contacts", "").await;
+        let fid = fc[0]["id"].as_str().unwrap();
+        let denied = fs
+            .post(
+                &format!("/api/v1/contacts/{fid}/reveal"),
+                json!({ "fields": ["mobile"], "reason": "just curious today" }),
+            )
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let aud = app.login("auditor").await;
+        let ev = aud.get("/api/v1/audit/events?action=reveal&limit=20").await;
+        let items = ev.body["items"].as_array().unwrap();
+        assert!(items.iter().any(|e| e["outcome"] == "success"
+            && e["reason"] == "customer called back about order 10248"
+            && e["fields"][0] == "phone"));
+        assert!(
+            items
+                .iter()
+                .any(|e| e["outcome"] == "denied" && e["actor_id"] == fs.user_id.as_str()),
+            "{engine}"
+        );
+        assert!(
+            !ev.body.to_string().contains(clear),
+            "revealed value not in the audit log"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_matches_the_catalogue_and_policy_explain_names_the_reasons() {
+    for engine in engines() {
+        let (ctx, dir, url) = open_ctx(engine).await;
+        for e in bulwark_domain::catalogue::ALL {
+            let mut cols = ctx.store.table_columns(*e).await.unwrap();
+            let mut want: Vec<String> = e.def().fields.iter().map(|f| f.name.to_string()).collect();
+            cols.sort();
+            want.sort();
+            assert_eq!(cols, want, "{e} on {engine}");
+        }
+        // Migrating twice is a no-op.
+        ctx.store.migrate().await.unwrap();
+        bulwark_cli::commands::demo::seed(&ctx, 20).await.unwrap();
+        let out = bulwark_cli::commands::policy::explain(&ctx, "field_staff", "contacts", None)
+            .await
+            .unwrap();
+        assert!(
+            out.contains("role field_staff: actions [read], scope own"),
+            "{out}"
+        );
+        assert!(out.contains("mobile") && out.contains("masked"), "{out}");
+        assert!(out.contains("id_number") && out.contains("hidden"), "{out}");
+        let out = bulwark_cli::commands::policy::explain(&ctx, "finance", "contacts", None)
+            .await
+            .unwrap();
+        assert!(out.contains("403"), "{out}");
+        assert!(
+            bulwark_cli::commands::policy::explain(&ctx, "nobody", "contacts", None)
+                .await
+                .is_err()
+        );
+        let _ = (dir, url);
+        ctx.store.close().await;
+    }
+}
