@@ -294,3 +294,47 @@ async fn schema_matches_the_catalogue_and_policy_explain_names_the_reasons() {
         ctx.store.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sysadmin_manages_users_but_not_its_own_roles_and_sees_no_business_data() {
+    for engine in engines() {
+        let app = TestApp::seeded(engine, 5).await;
+        let admin = app.login("sysadmin").await;
+        let me = admin.user_id.clone();
+        let own = admin
+            .patch(
+                &format!("/api/v1/users/{me}"),
+                json!({ "roles": ["sysadmin", "executive"] }),
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+        assert_eq!(own.body["code"], "self_change");
+        assert_eq!(
+            admin.get("/api/v1/accounts").await.status,
+            StatusCode::FORBIDDEN
+        );
+        // A new employee, then a role change for them.
+        let created = admin
+            .post("/api/v1/users", json!({ "username": "li.lei", "display_name": "李雷", "roles": ["field_staff"], "region": "上海市" }))
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        assert_eq!(created.body["status"], "active");
+        let id = created.body["id"].as_str().unwrap();
+        let bad = admin
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                json!({ "roles": ["superuser"] }),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ok = admin
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                json!({ "roles": ["logistics"] }),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert_eq!(ok.body["roles"], json!(["logistics"]), "{engine}");
+        app.finish().await;
+    }
+}

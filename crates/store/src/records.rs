@@ -9,7 +9,7 @@ use crate::db::{Engine, SqlVal, Store, bind_all, now, with_pool};
 use crate::error::StoreError;
 use crate::types::{Dir, ListQuery, NewRecord, Row, ScopeCtx};
 use bulwark_audit::AuditEvent;
-use bulwark_domain::catalogue::{Anchor, FieldDef};
+use bulwark_domain::catalogue::{Anchor, FieldDef, FieldKind};
 use bulwark_domain::{Entity, Value};
 use bulwark_policy::{Relation, Scope};
 use sqlx::AssertSqlSafe;
@@ -171,8 +171,12 @@ fn select_cols(entity: Entity) -> String {
         .join(", ")
 }
 
+/// The sort expression: the bare column when it can never be NULL (so its index orders the
+/// scan), otherwise NULLs folded to the lowest value so keyset paging stays total.
 fn sort_expr(field: &FieldDef, sql: &mut Sql) -> String {
-    if field.is_integer() {
+    if field.required || matches!(field.kind, FieldKind::Id | FieldKind::Timestamp) {
+        format!("t.{}", field.name)
+    } else if field.is_integer() {
         format!(
             "COALESCE(t.{}, {})",
             field.name,

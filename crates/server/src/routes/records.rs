@@ -508,6 +508,18 @@ pub async fn update(
         }
         if entity == Entity::Users {
             check_roles(&actor, &vals)?;
+            // Separation of duties: nobody changes their own roles or status.
+            if id == actor.user_id
+                && vals
+                    .iter()
+                    .any(|(f, _)| matches!(f.name, "roles" | "status" | "manager_id"))
+            {
+                return Err(ApiError::Forbidden {
+                    code: "self_change",
+                    detail: "you may not change your own roles, status or manager".into(),
+                    fields: vals.iter().map(|(f, _)| f.name.to_string()).collect(),
+                });
+            }
         }
         check_refs(&state, &actor, &vals).await?;
         // The record as it stands must be writable, and so must the record it becomes.
