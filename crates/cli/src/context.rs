@@ -17,6 +17,8 @@ pub struct Ctx {
     pub store: Store,
     /// Key sealing list cursors.
     pub cursor_key: Vec<u8>,
+    /// Settings from `bulwark.toml`.
+    pub file: crate::FileConfig,
 }
 
 impl Ctx {
@@ -31,7 +33,9 @@ impl Ctx {
         let cursor_key =
             secrets::load_or_create(&secret_dir.join("cursor.key")).context("cursor key")?;
         let key = ChainKey::from_bytes(&audit_key).context("audit chain key")?;
-        let store = match &args.database {
+        let file = crate::FileConfig::load(&dir)?;
+        let database = args.database.clone().or(file.database_url.clone());
+        let store = match &database {
             Some(url) => Store::open(url)
                 .await
                 .context("cannot open the database (check --database)")?,
@@ -49,6 +53,7 @@ impl Ctx {
             dir,
             store,
             cursor_key,
+            file,
         })
     }
 }

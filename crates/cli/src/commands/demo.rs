@@ -211,7 +211,10 @@ pub async fn run(
         println!();
     };
     if no_serve {
-        print(&format!("https://{}", serve_args.listen));
+        print(&format!(
+            "https://{}",
+            serve_args.resolve(&ctx.file).listen.unwrap_or_default()
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     serve::serve_until_signal(&ctx, serve_args, &print).await?;

@@ -9,12 +9,10 @@ use std::process::ExitCode;
 
 /// Builds the listener settings, creating the self-signed certificate on first start.
 pub fn listen_of(ctx: &Ctx, serve: &ServeArgs) -> Result<(Listen, Option<String>)> {
-    let addr = serve.listen.parse().with_context(|| {
-        format!(
-            "--listen {:?} is not an address such as 127.0.0.1:8443",
-            serve.listen
-        )
-    })?;
+    let listen = serve.listen.clone().unwrap_or_default();
+    let addr = listen
+        .parse()
+        .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8443"))?;
     if serve.plain_http_behind_proxy {
         return Ok((Listen { addr, tls: None }, None));
     }
@@ -46,9 +44,10 @@ pub fn listen_of(ctx: &Ctx, serve: &ServeArgs) -> Result<(Listen, Option<String>
 
 /// Serves until Ctrl-C / SIGTERM.
 pub async fn serve_until_signal(ctx: &Ctx, serve: &ServeArgs, banner: &dyn Fn(&str)) -> Result<()> {
+    let serve = &serve.resolve(&ctx.file);
     let (listen, fp) = listen_of(ctx, serve)?;
     let settings = HttpSettings {
-        session_idle: time::Duration::minutes(serve.session_idle_minutes.max(1)),
+        session_idle: time::Duration::minutes(serve.session_idle_minutes.unwrap_or(30).max(1)),
         bench_bare_routes: serve.bench_bare_routes,
         ..HttpSettings::default()
     };
