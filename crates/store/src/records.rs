@@ -305,6 +305,12 @@ impl Store {
             Dir::Desc => ("<", "DESC"),
         };
         if let Some((v, id)) = &q.after {
+            // A NULL sort value compares as the same stand-in the sort expression uses.
+            let v = &match v {
+                Value::Null if sort_field.is_integer() => Value::Int(i64::MIN),
+                Value::Null => Value::Text(String::new()),
+                other => other.clone(),
+            };
             let e1 = sort_expr(sort_field, &mut sql);
             let pv = sql.p(sql_val(sort_field, v));
             let e2 = sort_expr(sort_field, &mut sql);
