@@ -126,13 +126,17 @@ const ROADS: &[&str] = &[
 const CARRIERS: &[&str] = &["顺丰速运", "中通快递", "德邦物流", "京东物流", "中国邮政"];
 const CREDIT_CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
+/// Largest number of accounts the demo field staff user is assigned.
+pub const MAX_FIELD_VISITS: usize = 200;
+
 /// Who owns and works the generated accounts.
 pub struct People {
     /// Sales users that own accounts, round-robin.
     pub owners: Vec<String>,
     /// The demo `sales` user: owns every 10th account.
     pub demo_sales: Option<String>,
-    /// The demo `field_staff` user: assigned every 20th account.
+    /// The demo `field_staff` user: assigned every 20th account, at most
+    /// [`MAX_FIELD_VISITS`] (a realistic visit list, also with `--generate 100000`).
     pub field_staff: Option<String>,
     /// Product ids and unit prices (cents) to order.
     pub products: Vec<(String, i64)>,
@@ -243,6 +247,7 @@ pub fn generate(n: u32, people: &People) -> Result<Generated> {
         let account_id = account.id.clone();
         records.push(account);
         if i % 20 == 0
+            && assignments.len() < MAX_FIELD_VISITS
             && let Some(fs) = &people.field_staff
         {
             assignments.push((account_id.clone(), fs.clone()));

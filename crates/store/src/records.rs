@@ -118,7 +118,7 @@ fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
     );
     let assigned = match a.account {
         Some(acc) => format!(
-            "EXISTS (SELECT 1 FROM account_assignees x WHERE x.account_id = {acc} AND x.user_id = {})",
+            "{acc} IN (SELECT x.account_id FROM account_assignees x WHERE x.user_id = {})",
             sql.p(SqlVal::Text(Some(ctx.user_id.clone())))
         ),
         None => "1 = 0".to_string(),
