@@ -338,3 +338,58 @@ async fn sysadmin_manages_users_but_not_its_own_roles_and_sees_no_business_data(
         app.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrator_duties_are_never_granted_through_the_api() {
+    for engine in engines() {
+        let app = TestApp::seeded(engine, 5).await;
+        let admin = app.login("sysadmin").await;
+        let before = app
+            .ctx
+            .store
+            .count(bulwark_domain::Entity::Users)
+            .await
+            .unwrap();
+        for roles in [
+            json!(["auditor"]),
+            json!(["secadmin", "sales"]),
+            json!(["sysadmin"]),
+        ] {
+            let r = admin
+                .post(
+                    "/api/v1/users",
+                    json!({ "username": "evil", "roles": roles }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{roles} {}", r.body);
+            assert_eq!(r.body["code"], "admin_duty_roles");
+        }
+        assert_eq!(
+            app.ctx
+                .store
+                .count(bulwark_domain::Entity::Users)
+                .await
+                .unwrap(),
+            before
+        );
+        // Nor may the API change the roles of a user who holds a duty (no business data for
+        // the auditor through the back door).
+        let auditor = app.user_id("auditor").await;
+        let r = admin
+            .patch(
+                &format!("/api/v1/users/{auditor}"),
+                json!({ "roles": ["auditor", "executive"] }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}: {}", r.body);
+        let row = app
+            .ctx
+            .store
+            .user_by_username("auditor")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.roles, vec!["auditor".to_string()]);
+        app.finish().await;
+    }
+}

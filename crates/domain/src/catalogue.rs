@@ -167,6 +167,11 @@ impl FieldDef {
         self.filterable = true;
         self
     }
+    /// Sortable but not an equality filter (timestamps: equality on them is meaningless).
+    const fn sort_only(mut self) -> Self {
+        self.sortable = true;
+        self
+    }
     const fn filter(mut self) -> Self {
         self.filterable = true;
         self
@@ -265,10 +270,14 @@ const fn id() -> FieldDef {
     FieldDef::new("id", K::Id).server().sort()
 }
 const fn created_at() -> FieldDef {
-    FieldDef::new("created_at", K::Timestamp).server().sort()
+    FieldDef::new("created_at", K::Timestamp)
+        .server()
+        .sort_only()
 }
 const fn updated_at() -> FieldDef {
-    FieldDef::new("updated_at", K::Timestamp).server().sort()
+    FieldDef::new("updated_at", K::Timestamp)
+        .server()
+        .sort_only()
 }
 const fn external_id() -> FieldDef {
     FieldDef::new("external_id", K::Text).create_only().filter()

@@ -16,11 +16,23 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+/// Makes client-supplied text (a field or parameter name) safe to echo in an answer or an
+/// audit event: bidi controls removed, other control characters replaced, at most 64
+/// graphemes.
+pub fn safe_echo(s: &str) -> String {
+    let n = bulwark_domain::text::neutralize_bidi(s);
+    let clean: String = n
+        .chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    bulwark_domain::text::truncate_graphemes(&clean, 64)
+}
+
 impl FieldProblem {
-    /// Builds a field problem.
+    /// Builds a field problem (the name is made safe to echo).
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         Self {
-            field: field.to_string(),
+            field: safe_echo(field),
             message: message.into(),
         }
     }
@@ -85,10 +97,10 @@ impl ApiError {
             fields: Vec::new(),
         }
     }
-    /// A 400 naming a parameter.
+    /// A 400 naming a parameter (the name is made safe to echo).
     pub fn bad_param(param: &str, detail: impl Into<String>) -> Self {
         Self::BadParam {
-            param: param.to_string(),
+            param: safe_echo(param),
             detail: detail.into(),
         }
     }

@@ -180,3 +180,32 @@ pub fn comparable(a: &Answer) -> (StatusCode, Json, Option<String>) {
         .map(str::to_string);
     (a.status, body, ct)
 }
+
+/// Every stored row of every entity (unscoped), in id order.
+pub type Snapshot = BTreeMap<Entity, Vec<Vec<Value>>>;
+
+/// Reads a [`Snapshot`] of every entity.
+pub async fn snapshot(app: &TestApp) -> Snapshot {
+    snapshot_of(app, bulwark_domain::catalogue::ALL).await
+}
+
+/// Reads a [`Snapshot`] of some entities.
+pub async fn snapshot_of(app: &TestApp, entities: &[Entity]) -> Snapshot {
+    let mut out = BTreeMap::new();
+    for e in entities {
+        let rows = stored_rows(app, *e).await;
+        out.insert(*e, rows.into_iter().map(|r| r.values).collect());
+    }
+    out
+}
+
+/// Asserts that no row was added, removed or changed (`updated_at` included).
+pub fn assert_unchanged(before: &Snapshot, after: &Snapshot, what: &str) {
+    for (e, rows) in before {
+        let now = &after[e];
+        assert_eq!(rows.len(), now.len(), "{what}: {e} row count changed");
+        for (a, b) in rows.iter().zip(now) {
+            assert_eq!(a, b, "{what}: a {e} row changed (updated_at included)");
+        }
+    }
+}

@@ -371,6 +371,48 @@ async fn derive(
     Ok(())
 }
 
+/// The three separated administrator duties (MLPS 2.0 level 3).
+pub const ADMIN_DUTIES: [&str; 3] = ["sysadmin", "secadmin", "auditor"];
+
+/// Separation of duties: the API never grants or removes an administrator duty, and never
+/// changes the roles of a user who holds one (that is done on the server's command line,
+/// `bulwark user add`, by whoever operates the host), so no administrator can give another
+/// duty — or business data — to themselves or an accomplice.
+async fn check_admin_duties(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+    vals: &[(&'static FieldDef, Value)],
+) -> Result<(), ApiError> {
+    let Some(Value::Text(new_roles)) = get_val(vals, "roles") else {
+        return Ok(());
+    };
+    let mut touches = new_roles
+        .split_whitespace()
+        .any(|r| ADMIN_DUTIES.contains(&r));
+    if !user_id.is_empty() {
+        let ctx = bulwark_store::ScopeCtx {
+            user_id: actor.user_id.clone(),
+            region: None,
+            scope: bulwark_policy::Scope::All,
+            need_team: false,
+        };
+        if let Some(row) = state.store.get(Entity::Users, user_id, &ctx).await? {
+            if let Some(Value::Text(old)) = row_val(Entity::Users, &row, "roles") {
+                touches |= old.split_whitespace().any(|r| ADMIN_DUTIES.contains(&r));
+            }
+        }
+    }
+    if touches {
+        return Err(ApiError::Forbidden {
+            code: "admin_duty_roles",
+            detail: "administrator duties (sysadmin, secadmin, auditor) are granted and removed only on the server's command line".into(),
+            fields: vec!["roles".into()],
+        });
+    }
+    Ok(())
+}
+
 /// Role names written to a user must exist in the policy.
 fn check_roles(actor: &Actor, vals: &[(&'static FieldDef, Value)]) -> Result<(), ApiError> {
     if let Some(Value::Text(roles)) = get_val(vals, "roles") {
@@ -436,6 +478,7 @@ pub async fn create(
         }
         if entity == Entity::Users {
             check_roles(&actor, &vals)?;
+            check_admin_duties(&state, &actor, "", &vals).await?;
             if get_val(&vals, "status").is_none()
                 && let Some(f) = entity.def().field("status")
             {
@@ -520,6 +563,7 @@ pub async fn update(
                     fields: vals.iter().map(|(f, _)| f.name.to_string()).collect(),
                 });
             }
+            check_admin_duties(&state, &actor, &id, &vals).await?;
         }
         check_refs(&state, &actor, &vals).await?;
         // The record as it stands must be writable, and so must the record it becomes.
