@@ -138,6 +138,8 @@ pub struct People {
     /// The demo `field_staff` user: assigned every 20th account, at most
     /// [`MAX_FIELD_VISITS`] (a realistic visit list, also with `--generate 100000`).
     pub field_staff: Option<String>,
+    /// The demo `after_sales` user: assignee of every generated ticket.
+    pub after_sales: Option<String>,
     /// Product ids and unit prices (cents) to order.
     pub products: Vec<(String, i64)>,
 }
@@ -378,26 +380,27 @@ pub fn generate(n: u32, people: &People) -> Result<Generated> {
             ));
         }
         if i % 5 == 0 {
-            later.push(rec(
-                Entity::Tickets,
-                vec![
-                    ("account_id", t(account_id.clone())),
-                    ("contact_id", t(contact_id)),
-                    (
-                        "subject",
-                        t(*rng.pick(&["货物破损", "延迟到货", "发票抬头错误", "数量短缺"])),
-                    ),
-                    ("description", t("客户反馈，请跟进处理。")),
-                    (
-                        "status",
-                        t(*rng.pick(&["open", "in_progress", "resolved", "closed"])),
-                    ),
-                    (
-                        "priority",
-                        t(*rng.pick(&["low", "normal", "high", "urgent"])),
-                    ),
-                ],
-            ));
+            let mut ticket = vec![
+                ("account_id", t(account_id.clone())),
+                ("contact_id", t(contact_id)),
+                (
+                    "subject",
+                    t(*rng.pick(&["货物破损", "延迟到货", "发票抬头错误", "数量短缺"])),
+                ),
+                ("description", t("客户反馈，请跟进处理。")),
+                (
+                    "status",
+                    t(*rng.pick(&["open", "in_progress", "resolved", "closed"])),
+                ),
+                (
+                    "priority",
+                    t(*rng.pick(&["low", "normal", "high", "urgent"])),
+                ),
+            ];
+            if let Some(a) = &people.after_sales {
+                ticket.push(("assignee_id", t(a.clone())));
+            }
+            later.push(rec(Entity::Tickets, ticket));
         }
     }
     records.extend(later);
@@ -415,6 +418,7 @@ mod tests {
             owners: vec!["0190a0a0-0000-7000-8000-000000000001".into()],
             demo_sales: Some("0190a0a0-0000-7000-8000-000000000002".into()),
             field_staff: Some("0190a0a0-0000-7000-8000-000000000003".into()),
+            after_sales: None,
             products: vec![("0190a0a0-0000-7000-8000-000000000004".into(), 1800)],
         }
     }

@@ -200,12 +200,19 @@ impl World {
                 },
             );
         }
-        let assignees = db
+        // Assigned = on the account's assignment list, or assignee of one of its tickets.
+        let mut assignees: BTreeSet<(String, String)> = db
             .texts("SELECT account_id, user_id FROM account_assignees")
             .await
             .into_iter()
             .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
             .collect();
+        assignees.extend(
+            db.texts("SELECT account_id, assignee_id FROM tickets WHERE assignee_id IS NOT NULL")
+                .await
+                .into_iter()
+                .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())),
+        );
         let mut account_of = BTreeMap::new();
         let mut ids = BTreeMap::new();
         for &e in ALL {

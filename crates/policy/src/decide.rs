@@ -14,7 +14,8 @@ use bulwark_domain::{Entity, FieldDef};
 pub struct Relation {
     /// The actor owns the record (or its account).
     pub owned: bool,
-    /// The actor is assigned to the record's account.
+    /// The actor is assigned to the record's account (on its visit/share list, or the
+    /// assignee of one of its tickets).
     pub assigned: bool,
     /// The owner is the actor or reports to them.
     pub team: bool,

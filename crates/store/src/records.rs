@@ -117,10 +117,15 @@ fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
         sql.p(SqlVal::Text(Some(ctx.user_id.clone())))
     );
     let assigned = match a.account {
-        Some(acc) => format!(
-            "{acc} IN (SELECT x.account_id FROM account_assignees x WHERE x.user_id = {})",
-            sql.p(SqlVal::Text(Some(ctx.user_id.clone())))
-        ),
+        // Assigned: on the account's visit/share list, or the assignee of one of its tickets
+        // (after-sales staff see the contacts of the customers whose tickets they handle).
+        Some(acc) => {
+            let a = sql.p(SqlVal::Text(Some(ctx.user_id.clone())));
+            let b = sql.p(SqlVal::Text(Some(ctx.user_id.clone())));
+            format!(
+                "({acc} IN (SELECT x.account_id FROM account_assignees x WHERE x.user_id = {a}) OR {acc} IN (SELECT tk.account_id FROM tickets tk WHERE tk.assignee_id = {b}))"
+            )
+        }
         None => "1 = 0".to_string(),
     };
     let team = if ctx.need_team {

@@ -131,6 +131,7 @@ pub async fn seed(ctx: &Ctx, n: u32) -> Result<()> {
         owners,
         demo_sales: id_of(ctx.store.user_by_username("sales").await?),
         field_staff: id_of(ctx.store.user_by_username("field_staff").await?),
+        after_sales: id_of(ctx.store.user_by_username("after_sales").await?),
         products,
     };
     eprintln!(

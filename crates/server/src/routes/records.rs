@@ -397,10 +397,10 @@ async fn check_admin_duties(
             scope: bulwark_policy::Scope::All,
             need_team: false,
         };
-        if let Some(row) = state.store.get(Entity::Users, user_id, &ctx).await? {
-            if let Some(Value::Text(old)) = row_val(Entity::Users, &row, "roles") {
-                touches |= old.split_whitespace().any(|r| ADMIN_DUTIES.contains(&r));
-            }
+        if let Some(row) = state.store.get(Entity::Users, user_id, &ctx).await?
+            && let Some(Value::Text(old)) = row_val(Entity::Users, &row, "roles")
+        {
+            touches |= old.split_whitespace().any(|r| ADMIN_DUTIES.contains(&r));
         }
     }
     if touches {
