@@ -25,8 +25,17 @@ impl Ctx {
     /// Opens (creating if needed) the data directory and its database.
     pub async fn open(args: &DataArgs) -> Result<Self> {
         let dir = args.data_dir.clone();
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+            // Personal data, password hashes and secrets live here: owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("cannot restrict {}", dir.display()))?;
+            }
+        }
         let secret_dir = dir.join("secrets");
         let audit_key = secrets::load_or_create(&secret_dir.join("audit-chain.key"))
             .context("audit chain key")?;
@@ -44,6 +53,17 @@ impl Ctx {
                 .with_context(|| format!("cannot open {}", dir.join("bulwark.db").display()))?,
         }
         .with_audit_key(key);
+        #[cfg(unix)]
+        if database.is_none() {
+            use std::os::unix::fs::PermissionsExt;
+            for f in ["bulwark.db", "bulwark.db-wal", "bulwark.db-shm"] {
+                let p = dir.join(f);
+                if p.exists() {
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                        .with_context(|| format!("cannot restrict {}", p.display()))?;
+                }
+            }
+        }
         store.migrate().await.context("database migration failed")?;
         if store.roles().await?.is_empty() {
             let doc = PolicyDoc::builtin()?;
@@ -55,6 +75,25 @@ impl Ctx {
             cursor_key,
             file,
         })
+    }
+}
+
+impl Ctx {
+    /// Opens a data directory that must already exist (every command but `init`, `demo` and
+    /// `serve`), so a mistyped `--data-dir` never silently creates an empty one.
+    pub async fn open_existing(args: &DataArgs) -> Result<Self> {
+        let fresh_sqlite = args.database.is_none()
+            && crate::FileConfig::load(&args.data_dir)
+                .map(|f| f.database_url.is_none())
+                .unwrap_or(true)
+            && !args.data_dir.join("bulwark.db").exists();
+        if !args.data_dir.is_dir() || fresh_sqlite {
+            anyhow::bail!(
+                "no Bulwark data in {} (give --data-dir, or run `bulwark init` or `bulwark demo` first)",
+                args.data_dir.display()
+            );
+        }
+        Self::open(args).await
     }
 }
 

@@ -12,10 +12,15 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataArgs {
     /// Data directory: SQLite database, TLS certificate, secrets.
-    #[arg(long, env = "BULWARK_DATA_DIR", default_value = "./bulwark-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "BULWARK_DATA_DIR",
+        default_value = "./bulwark-data"
+    )]
     pub data_dir: PathBuf,
     /// Database URL (`postgres://…`); default is SQLite `bulwark.db` in the data directory.
-    #[arg(long, env = "BULWARK_DATABASE_URL")]
+    #[arg(long, global = true, env = "BULWARK_DATABASE_URL")]
     pub database: Option<String>,
 }
 

@@ -24,7 +24,8 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
-    /// Create a fresh demo (Northwind + generated China data + one user per role) and serve it.
+    /// Create the demo (Northwind + generated China data + one user per role) on first run,
+    /// keep it on later runs, print fresh passwords for the demo users and serve.
     Demo {
         #[command(flatten)]
         data: DataArgs,
@@ -39,7 +40,7 @@ enum Command {
         no_serve: bool,
     },
     /// Prepare a data directory: secrets, certificate, schema, built-in roles; optionally the
-    /// first administrator (its random password is printed once).
+    /// first administrator (its random initial password is printed once).
     Init {
         #[command(flatten)]
         data: DataArgs,

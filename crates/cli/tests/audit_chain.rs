@@ -182,11 +182,34 @@ async fn a_changed_or_deleted_event_fails_verification_at_that_event() {
             .unwrap()
             .expect_err("alteration detected");
         assert_eq!(f.seq, target as u64, "{engine}");
-        assert_eq!(verify_cli(&app).await, std::process::ExitCode::from(2));
+        assert_eq!(
+            verify_cli(&app).await,
+            std::process::ExitCode::from(bulwark_cli::commands::audit::TAMPERED)
+        );
+        // (1b) change only an indexed column the auditor filters on, or pad the body
+        for (i, sql) in [
+            "UPDATE audit_events SET action = 'login' WHERE seq = {s}",
+            "UPDATE audit_events SET actor_id = NULL WHERE seq = {s}",
+            "UPDATE audit_events SET body = body || ' ' WHERE seq = {s}",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let s = target - 1 - i as i64;
+            exec(&app, &sql.replace("{s}", &s.to_string())).await;
+            let f = app
+                .ctx
+                .store
+                .verify_own_audit()
+                .await
+                .unwrap()
+                .expect_err("column change detected");
+            assert_eq!(f.seq, s as u64, "{engine}: {sql}");
+        }
         // (2) delete an earlier event
         exec(
             &app,
-            &format!("DELETE FROM audit_events WHERE seq = {}", target - 3),
+            &format!("DELETE FROM audit_events WHERE seq = {}", target - 5),
         )
         .await;
         let f = app
@@ -196,7 +219,7 @@ async fn a_changed_or_deleted_event_fails_verification_at_that_event() {
             .await
             .unwrap()
             .expect_err("deletion detected");
-        assert_eq!(f.seq, (target - 3) as u64, "{engine}");
+        assert_eq!(f.seq, (target - 5) as u64, "{engine}");
         app.finish().await;
     }
 }

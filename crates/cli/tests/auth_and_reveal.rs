@@ -133,6 +133,73 @@ async fn csrf_tokens_and_disabling_a_user() {
             with_token("/api/v1/accounts").await.unwrap().status(),
             StatusCode::OK
         );
+        // A new password ends the sessions and tokens made with the old one.
+        let other = app.login("sales").await;
+        let pwfile = app.dir.path().join("pw");
+        std::fs::write(&pwfile, format!("{PASSWORD}\n")).unwrap();
+        user::run(
+            &args,
+            user::UserCmd::SetPassword {
+                username: "sales".into(),
+                password_file: pwfile,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            other.get("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED,
+            "{engine}"
+        );
+        assert_eq!(
+            with_token("/api/v1/accounts").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let s = app.login("sales").await;
+        // Derived amounts and import keys are the server's.
+        let order = s.list_all("orders", "").await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = s
+            .patch(
+                &format!("/api/v1/orders/{order}"),
+                json!({ "total_amount": "1.00" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = s
+            .post(
+                "/api/v1/accounts",
+                json!({ "name": "Probe", "external_id": "ALFKI" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let tok = {
+            use bulwark_server::auth::{TOKEN_PREFIX, digest, new_secret};
+            let t = format!("{TOKEN_PREFIX}{}", new_secret().unwrap());
+            let exp = bulwark_domain::value::format_timestamp(
+                time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            );
+            let uid = app.user_id("sales").await;
+            app.ctx
+                .store
+                .create_token(
+                    &uuid::Uuid::now_v7().to_string(),
+                    &digest(&t),
+                    &uid,
+                    "t2",
+                    &exp,
+                )
+                .await
+                .unwrap();
+            t
+        };
+        let with_token = |path: &str| c.get(app.url(path)).bearer_auth(&tok).send();
+        assert_eq!(
+            with_token("/api/v1/accounts").await.unwrap().status(),
+            StatusCode::OK
+        );
         // Disable the user from the CLI: the next request of the session and the token fails.
         user::run(
             &args,

@@ -127,6 +127,8 @@ pub struct FieldDef {
     pub searchable: bool,
     /// Maximum length in characters for text kinds.
     pub max_len: usize,
+    /// Smallest allowed value for numeric kinds (in stored units), if any.
+    pub min: Option<i64>,
 }
 
 impl FieldDef {
@@ -142,7 +144,12 @@ impl FieldDef {
             filterable: false,
             searchable: false,
             max_len: 200,
+            min: None,
         }
+    }
+    const fn min(mut self, min: i64) -> Self {
+        self.min = Some(min);
+        self
     }
     const fn required(mut self) -> Self {
         self.required = true;
@@ -279,8 +286,10 @@ const fn updated_at() -> FieldDef {
         .server()
         .sort_only()
 }
+/// The id of the record in the system it was imported from. Set only by imports (never
+/// through the API: a unique key a client could probe would reveal records outside its scope).
 const fn external_id() -> FieldDef {
-    FieldDef::new("external_id", K::Text).create_only().filter()
+    FieldDef::new("external_id", K::Text).server().filter()
 }
 const fn account_ref() -> FieldDef {
     FieldDef::new("account_id", K::Ref(Entity::Accounts))
@@ -317,7 +326,9 @@ static ACCOUNTS: EntityDef = EntityDef {
         FieldDef::new("country", K::Text).sort(),
         FieldDef::new("address", K::Text).mask(M::Address).long(400),
         FieldDef::new("phone", K::Phone).sensitive(M::Phone),
-        FieldDef::new("credit_limit", K::Money).sensitive(M::Redact),
+        FieldDef::new("credit_limit", K::Money)
+            .sensitive(M::Redact)
+            .min(0),
         FieldDef::new("owner_id", K::Ref(Entity::Users)).filter(),
         external_id(),
         created_at(),
@@ -381,8 +392,8 @@ static PRODUCTS: EntityDef = EntityDef {
         FieldDef::new("supplier_id", K::Ref(Entity::Suppliers)).filter(),
         FieldDef::new("category", K::Text).sort().search(),
         FieldDef::new("quantity_per_unit", K::Text),
-        FieldDef::new("unit_price", K::Money).sort(),
-        FieldDef::new("units_in_stock", K::Int).sort(),
+        FieldDef::new("unit_price", K::Money).sort().min(0),
+        FieldDef::new("units_in_stock", K::Int).sort().min(0),
         FieldDef::new("discontinued", K::Bool).filter(),
         external_id(),
         created_at(),
@@ -407,7 +418,7 @@ static ORDERS: EntityDef = EntityDef {
             .sort(),
         FieldDef::new("order_date", K::Date).sort(),
         FieldDef::new("delivery_date", K::Date).sort(),
-        FieldDef::new("total_amount", K::Money),
+        FieldDef::new("total_amount", K::Money).server(),
         FieldDef::new("currency", K::Text),
         FieldDef::new("note", K::LongText).long(2000),
         external_id(),
@@ -430,8 +441,8 @@ static ORDER_LINES: EntityDef = EntityDef {
         FieldDef::new("product_id", K::Ref(Entity::Products))
             .required()
             .filter(),
-        FieldDef::new("quantity", K::Int).required(),
-        FieldDef::new("unit_price", K::Money).required(),
+        FieldDef::new("quantity", K::Int).required().min(1),
+        FieldDef::new("unit_price", K::Money).required().min(0),
         FieldDef::new("discount", K::Fraction),
         FieldDef::new("amount", K::Money).server(),
         created_at(),
@@ -462,7 +473,7 @@ static SHIPMENTS: EntityDef = EntityDef {
             .sort(),
         FieldDef::new("shipped_date", K::Date).sort(),
         FieldDef::new("delivered_date", K::Date).sort(),
-        FieldDef::new("freight", K::Money),
+        FieldDef::new("freight", K::Money).min(0),
         created_at(),
         updated_at(),
     ],
@@ -483,7 +494,7 @@ static CONTRACTS: EntityDef = EntityDef {
         FieldDef::new("terms", K::LongText)
             .sensitive(M::Redact)
             .long(10000),
-        FieldDef::new("value", K::Money),
+        FieldDef::new("value", K::Money).min(0),
         FieldDef::new("start_date", K::Date).sort(),
         FieldDef::new("end_date", K::Date).sort(),
         FieldDef::new("status", K::Enum(CONTRACT_STATUS))

@@ -105,11 +105,50 @@ fn want_str<'a>(field: &FieldDef, json: &'a Json) -> Result<&'a str, InputError>
         .ok_or_else(|| InputError::new(field.name, "must be a string"))
 }
 
+fn check_min(field: &FieldDef, v: i64) -> Result<(), InputError> {
+    match field.min {
+        Some(min) if v < min => Err(InputError::new(
+            field.name,
+            if min == 0 {
+                "must not be negative".to_string()
+            } else {
+                format!("must be at least {min}")
+            },
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn parse_date(field: &FieldDef, s: &str) -> Result<String, InputError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, fmt)
+        .ok()
+        .filter(|d| (1900..=2200).contains(&d.year()))
         .map(|_| s.to_string())
-        .map_err(|_| InputError::new(field.name, "must be a date YYYY-MM-DD"))
+        .ok_or_else(|| {
+            InputError::new(
+                field.name,
+                "must be a date YYYY-MM-DD between 1900 and 2200",
+            )
+        })
+}
+
+/// Formats a timestamp the one way Bulwark stores them: UTC, fixed-width microseconds, `Z`
+/// (so text order is time order in both engines).
+pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
+}
+
+/// Parses any RFC 3339 time and renders it as [`format_timestamp`] does.
+pub fn normalize_timestamp(s: &str) -> Option<String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(format_timestamp)
 }
 
 /// Parses one client-supplied JSON value for a field.
@@ -142,11 +181,14 @@ pub fn parse_input(field: &FieldDef, json: &Json) -> Result<Value, InputError> {
                     .map_err(|e| InputError::new(name, e.to_string())),
             )
         }
-        FieldKind::Int => json
-            .as_i64()
-            .filter(|v| v.unsigned_abs() < 1_000_000_000_000)
-            .map(Value::Int)
-            .ok_or_else(|| err("must be a whole number")),
+        FieldKind::Int => {
+            let v = json
+                .as_i64()
+                .filter(|v| v.unsigned_abs() < 1_000_000_000_000)
+                .ok_or_else(|| err("must be a whole number"))?;
+            check_min(field, v)?;
+            Ok(Value::Int(v))
+        }
         FieldKind::Bool => json
             .as_bool()
             .map(|b| Value::Int(i64::from(b)))
@@ -171,6 +213,7 @@ pub fn parse_input(field: &FieldDef, json: &Json) -> Result<Value, InputError> {
             if field.kind == FieldKind::Fraction && !(0..=10_000).contains(&v) {
                 return Err(err("must be between 0 and 1"));
             }
+            check_min(field, v)?;
             Ok(Value::Int(v))
         }
         FieldKind::Date => parse_date(field, want_str(field, json)?).map(Value::Text),
@@ -290,6 +333,23 @@ mod tests {
         assert_eq!(format_decimal(125_050, 2), "1250.50");
         assert_eq!(format_decimal(-5, 2), "-0.05");
         assert_eq!(format_decimal(500, 4), "0.0500");
+    }
+
+    #[test]
+    fn timestamps_sort_as_text_and_minimums_hold() {
+        let a = normalize_timestamp("2026-12-03T17:24:43Z").unwrap();
+        let b = normalize_timestamp("2026-12-03T17:24:43.9+00:00").unwrap();
+        let c = normalize_timestamp("2026-12-04T01:24:44+08:00").unwrap();
+        assert_eq!(a, "2026-12-03T17:24:43.000000Z");
+        assert!(a < b && b < c, "{a} {b} {c}");
+        let q = Entity::OrderLines.def().field("quantity").unwrap();
+        assert!(parse_input(q, &json!(-5)).is_err());
+        assert!(parse_input(q, &json!(0)).is_err());
+        assert!(parse_input(q, &json!(1)).is_ok());
+        let cl = Entity::Accounts.def().field("credit_limit").unwrap();
+        assert!(parse_input(cl, &json!("-5")).is_err());
+        let d = Entity::Orders.def().field("order_date").unwrap();
+        assert!(parse_input(d, &json!("0000-01-01")).is_err());
     }
 
     #[test]

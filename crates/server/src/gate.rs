@@ -20,9 +20,7 @@ pub struct Decided {
 
 /// Current time, RFC 3339 UTC.
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    bulwark_domain::value::format_timestamp(time::OffsetDateTime::now_utc())
 }
 
 /// Builds an audit event for a request by `actor`.

@@ -93,6 +93,15 @@ fn parse_hash(s: &str) -> Result<[u8; 32], StoreError> {
         .map_err(|_| StoreError::Corrupt("audit hash".into()))
 }
 
+/// The indexed copies of event fields, checked against the chained body on verification.
+struct Columns {
+    time: String,
+    actor_id: Option<String>,
+    action: String,
+    entity: Option<String>,
+    outcome: String,
+}
+
 /// Filters for listing audit events (all optional, combined with AND).
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -197,30 +206,49 @@ impl Store {
         loop {
             let q = match self.engine() {
                 Engine::Postgres => {
-                    "SELECT seq, body, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
+                    "SELECT seq, body, hash, time, actor_id, action, entity, outcome FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
                 }
                 Engine::Sqlite => {
-                    "SELECT seq, body, hash FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT 5000"
+                    "SELECT seq, body, hash, time, actor_id, action, entity, outcome FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT 5000"
                 }
             };
-            let page: Vec<(i64, String, String)> = with_pool!(self, read, pool => {
+            let page: Vec<(i64, String, String, Columns)> = with_pool!(self, read, pool => {
                 sqlx::query(q).bind(after).fetch_all(pool).await?
                     .iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, Columns {
+                        time: r.try_get(3)?,
+                        actor_id: r.try_get(4)?,
+                        action: r.try_get(5)?,
+                        entity: r.try_get(6)?,
+                        outcome: r.try_get(7)?,
+                    })))
                     .collect::<Result<_, sqlx::Error>>()?
             });
             if page.is_empty() {
                 break;
             }
-            for (seq, body, hash) in page {
+            for (seq, body, hash, cols) in page {
                 after = seq;
                 let useq = u64::try_from(seq).unwrap_or(0);
-                let Ok(event) = serde_json::from_str::<AuditEvent>(&body) else {
-                    return Ok(Err(ChainFault {
-                        seq: useq,
-                        kind: FaultKind::HashMismatch,
-                    }));
+                let altered = ChainFault {
+                    seq: useq,
+                    kind: FaultKind::HashMismatch,
                 };
+                let Ok(event) = serde_json::from_str::<AuditEvent>(&body) else {
+                    return Ok(Err(altered));
+                };
+                // The stored body must be exactly the event's own serialisation (no added or
+                // reordered keys), and the indexed columns the auditor filters on must say
+                // what the chained event says.
+                let same_body = serde_json::to_string(&event).is_ok_and(|b| b == body);
+                let same_cols = cols.time == event.time
+                    && cols.actor_id == event.actor_id
+                    && cols.action == event.action
+                    && cols.entity == event.entity
+                    && cols.outcome == event.outcome.as_str();
+                if !same_body || !same_cols {
+                    return Ok(Err(altered));
+                }
                 let Ok(hash) = parse_hash(&hash) else {
                     return Ok(Err(ChainFault {
                         seq: useq,

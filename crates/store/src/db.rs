@@ -174,7 +174,5 @@ impl Store {
 
 /// Current time as RFC 3339 UTC with microseconds.
 pub(crate) fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    bulwark_domain::value::format_timestamp(time::OffsetDateTime::now_utc())
 }

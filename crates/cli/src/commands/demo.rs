@@ -190,6 +190,16 @@ pub async fn run(
         ),
         None => seed(&ctx, n).await?,
     }
+    // Recreate any demo user that was deleted since, so every role has a login again.
+    for (name, manager, region) in DEMO_USERS {
+        if ctx.store.user_by_username(name).await?.is_none() {
+            let manager = match manager {
+                Some(m) if ctx.store.user_by_username(m).await?.is_some() => Some(*m),
+                _ => None,
+            };
+            user::add_user(&ctx, name, &[name.to_string()], manager, *region, None).await?;
+        }
+    }
     let mut logins = Vec::new();
     for (name, _, _) in DEMO_USERS {
         let pw = random_password()?;

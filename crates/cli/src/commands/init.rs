@@ -26,7 +26,7 @@ pub async fn run(data: &DataArgs, admin: Option<&str>) -> Result<ExitCode> {
         )
         .await?;
         println!(
-            "created administrator {name}; its one-time password (change it with `bulwark user set-password`):"
+            "created administrator {name}; its initial password (shown once; change it with `bulwark user set-password`):"
         );
         println!("{password}");
     }

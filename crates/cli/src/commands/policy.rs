@@ -221,7 +221,7 @@ pub async fn explain(ctx: &Ctx, user: &str, entity: &str, id: Option<&str>) -> R
 
 /// `bulwark policy …`
 pub async fn run(data: &DataArgs, cmd: PolicyCmd) -> Result<ExitCode> {
-    let ctx = Ctx::open(data).await?;
+    let ctx = Ctx::open_existing(data).await?;
     match cmd {
         PolicyCmd::Show { role } => {
             let doc = bulwark_server::policy_cache::load(&ctx.store).await?;

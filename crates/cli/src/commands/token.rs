@@ -47,7 +47,7 @@ pub fn parse_ttl(s: &str) -> Result<time::Duration> {
 pub async fn run(data: &DataArgs, cmd: TokenCmd) -> Result<ExitCode> {
     let TokenCmd::Create { user, ttl, name } = cmd;
     let ttl = parse_ttl(&ttl)?;
-    let ctx = Ctx::open(data).await?;
+    let ctx = Ctx::open_existing(data).await?;
     let u = ctx
         .store
         .user_by_username(&user)
@@ -64,8 +64,7 @@ pub async fn run(data: &DataArgs, cmd: TokenCmd) -> Result<ExitCode> {
         new_secret().map_err(|e| anyhow::anyhow!("{e}"))?
     );
     let id = uuid::Uuid::now_v7().to_string();
-    let expires = (time::OffsetDateTime::now_utc() + ttl)
-        .format(&time::format_description::well_known::Rfc3339)?;
+    let expires = bulwark_domain::value::format_timestamp(time::OffsetDateTime::now_utc() + ttl);
     ctx.store
         .create_token(&id, &digest(&token), &u.user_id, &name, &expires)
         .await?;

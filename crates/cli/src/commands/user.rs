@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// User subcommands.
 #[derive(Subcommand, Debug)]
 pub enum UserCmd {
-    /// Create a user. Prints a one-time random password unless --password-file is given.
+    /// Create a user. Prints a random initial password unless --password-file is given.
     Add {
         /// Login name.
         #[arg(long)]
@@ -33,12 +33,22 @@ pub enum UserCmd {
     },
     /// List users.
     List,
+    /// Assign a user to an account (a field visit list, or sharing one account with a
+    /// colleague): the account and its records come into the user's "own" scope.
+    Assign {
+        /// Login name.
+        username: String,
+        /// Account id.
+        #[arg(long)]
+        account: String,
+    },
     /// Disable a user: login refused, every session and API token ended at once.
     Disable {
         /// Login name.
         username: String,
     },
-    /// Set a user's password from a file (first line; at least 12 characters).
+    /// Set a user's password from a file (first line; at least 12 characters). Ends the
+    /// user's sessions and API tokens.
     SetPassword {
         /// Login name.
         username: String,
@@ -141,13 +151,17 @@ async fn set_password(ctx: &Ctx, user_id: &str, pw: &str) -> Result<()> {
         .await?
         .map_err(anyhow::Error::msg)?;
     ctx.store.set_password_hash(user_id, &hash).await?;
-    ctx.store
-        .append_audit(&[cli_event(
-            "user.set_password",
-            Some("users"),
-            vec![user_id.to_string()],
-        )])
-        .await?;
+    // A new password ends every existing session and API token of the user.
+    let (sessions, tokens) = ctx.store.revoke_all(user_id).await?;
+    let mut ev = cli_event(
+        "user.set_password",
+        Some("users"),
+        vec![user_id.to_string()],
+    );
+    ev.reason = Some(format!(
+        "{sessions} session(s) and {tokens} API token(s) revoked"
+    ));
+    ctx.store.append_audit(&[ev]).await?;
     Ok(())
 }
 
@@ -163,7 +177,7 @@ pub async fn set_password_by_name(ctx: &Ctx, username: &str, pw: &str) -> Result
 
 /// `bulwark user …`
 pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
-    let ctx = Ctx::open(data).await?;
+    let ctx = Ctx::open_existing(data).await?;
     match cmd {
         UserCmd::Add {
             username,
@@ -190,7 +204,9 @@ pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
                 roles.join(", ")
             );
             if printed {
-                println!("one-time password (shown once):");
+                println!(
+                    "initial password (shown once; change it with `bulwark user set-password`):"
+                );
                 println!("{pw}");
             }
         }
@@ -205,6 +221,26 @@ pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
                     u.user_id
                 );
             }
+        }
+        UserCmd::Assign { username, account } => {
+            let u = ctx
+                .store
+                .user_by_username(&username)
+                .await?
+                .with_context(|| format!("no user named {username:?}"))?;
+            let ctx_all = unscoped();
+            if ctx
+                .store
+                .get(Entity::Accounts, &account, &ctx_all)
+                .await?
+                .is_none()
+            {
+                bail!("no account with id {account:?}");
+            }
+            let mut ev = cli_event("assign", Some("accounts"), vec![account.clone()]);
+            ev.reason = Some(format!("assigned to user {}", u.user_id));
+            ctx.store.assign(&account, &u.user_id, ev).await?;
+            println!("assigned {username} to account {account}");
         }
         UserCmd::Disable { username } => {
             let u = ctx

@@ -26,14 +26,12 @@ async fn require_auditor(state: &AppState, actor: &Actor, action: &str) -> Resul
 }
 
 fn time_param(name: &str, v: &str) -> Result<String, ApiError> {
-    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
-        .map(|_| v.to_string())
-        .map_err(|_| {
-            ApiError::bad_param(
-                name,
-                "must be an RFC 3339 time such as 2026-12-01T00:00:00Z",
-            )
-        })
+    bulwark_domain::value::normalize_timestamp(v).ok_or_else(|| {
+        ApiError::bad_param(
+            name,
+            "must be an RFC 3339 time such as 2026-12-01T00:00:00Z",
+        )
+    })
 }
 
 /// `GET /api/v1/audit/events?actor_id=&action=&entity=&outcome=&since=&until=&limit=&cursor=`

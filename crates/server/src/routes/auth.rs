@@ -118,9 +118,7 @@ pub async fn login(
     let sid = new_secret()?;
     let csrf = new_secret()?;
     let expires = time::OffsetDateTime::now_utc() + state.cfg.session_absolute;
-    let expires = expires
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let expires = bulwark_domain::value::format_timestamp(expires);
     state
         .store
         .create_session(

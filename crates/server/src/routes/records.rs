@@ -470,7 +470,7 @@ pub async fn create(
     let result = async {
         let body = body.0?;
         let mut vals = parse_body(entity, &body, true)?;
-        if entity == Entity::Accounts
+        if matches!(entity, Entity::Accounts | Entity::Orders)
             && get_val(&vals, "owner_id").is_none()
             && let Some(f) = entity.def().field("owner_id")
         {
