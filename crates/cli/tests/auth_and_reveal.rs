@@ -107,26 +107,7 @@ async fn csrf_tokens_and_disabling_a_user() {
         };
         assert!(token::parse_ttl("91d").is_err());
         assert!(token::parse_ttl("0h").is_err());
-        let tok = {
-            use bulwark_server::auth::{TOKEN_PREFIX, digest, new_secret};
-            let t = format!("{TOKEN_PREFIX}{}", new_secret().unwrap());
-            let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap();
-            let uid = app.user_id("sales").await;
-            app.ctx
-                .store
-                .create_token(
-                    &uuid::Uuid::now_v7().to_string(),
-                    &digest(&t),
-                    &uid,
-                    "t",
-                    &exp,
-                )
-                .await
-                .unwrap();
-            t
-        };
+        let tok = app.bearer_token("sales").await;
         let c = app.client();
         let with_token = |path: &str| c.get(app.url(path)).bearer_auth(&tok).send();
         assert_eq!(
@@ -175,26 +156,7 @@ async fn csrf_tokens_and_disabling_a_user() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        let tok = {
-            use bulwark_server::auth::{TOKEN_PREFIX, digest, new_secret};
-            let t = format!("{TOKEN_PREFIX}{}", new_secret().unwrap());
-            let exp = bulwark_domain::value::format_timestamp(
-                time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-            );
-            let uid = app.user_id("sales").await;
-            app.ctx
-                .store
-                .create_token(
-                    &uuid::Uuid::now_v7().to_string(),
-                    &digest(&t),
-                    &uid,
-                    "t2",
-                    &exp,
-                )
-                .await
-                .unwrap();
-            t
-        };
+        let tok = app.bearer_token("sales").await;
         let with_token = |path: &str| c.get(app.url(path)).bearer_auth(&tok).send();
         assert_eq!(
             with_token("/api/v1/accounts").await.unwrap().status(),

@@ -186,6 +186,24 @@ impl TestApp {
         }
     }
 
+    /// A personal API token for `username`, valid for an hour (as `bulwark token create`
+    /// stores it).
+    pub async fn bearer_token(&self, username: &str) -> String {
+        use bulwark_server::auth::{TOKEN_PREFIX, digest, new_secret};
+        let t = format!("{TOKEN_PREFIX}{}", new_secret().unwrap());
+        let exp = bulwark_domain::value::format_timestamp(
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        );
+        let uid = self.user_id(username).await;
+        let id = uuid::Uuid::now_v7().to_string();
+        self.ctx
+            .store
+            .create_token(&id, &digest(&t), &uid, "test", &exp)
+            .await
+            .unwrap();
+        t
+    }
+
     /// A user's id by username.
     pub async fn user_id(&self, username: &str) -> String {
         self.ctx
