@@ -115,9 +115,28 @@ pub fn password_cost() -> Cost {
     c
 }
 
+/// Who runs the command: the login name from the environment, else the numeric uid.
+fn operator() -> String {
+    for var in ["SUDO_USER", "USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return bulwark_domain::text::truncate_graphemes(&v, 32);
+        }
+    }
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| format!("uid {u}")))
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// An audit event for a command-line action.
 pub fn cli_event(action: &str, entity: Option<&str>, record_ids: Vec<String>) -> AuditEvent {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let who = operator();
     AuditEvent {
         version: EVENT_VERSION,
         time: bulwark_server::gate::now_rfc3339(),

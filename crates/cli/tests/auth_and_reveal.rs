@@ -91,6 +91,20 @@ async fn csrf_tokens_and_disabling_a_user() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(app.ctx.store.count(Entity::Accounts).await.unwrap(), 91 + 5);
+        let aud = app.login("auditor").await;
+        let ev = aud
+            .get(&format!(
+                "/api/v1/audit/events?action=csrf&actor_id={}",
+                s.user_id
+            ))
+            .await;
+        assert_eq!(
+            ev.body["items"].as_array().unwrap().len(),
+            1,
+            "{engine}: {}",
+            ev.body
+        );
+        assert_eq!(ev.body["items"][0]["outcome"], "denied");
         let ok = s
             .post("/api/v1/accounts", json!({ "name": "CSRF Test Co" }))
             .await;
@@ -349,6 +363,21 @@ async fn sysadmin_manages_users_but_not_its_own_roles_and_sees_no_business_data(
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         assert_eq!(created.body["status"], "active");
         let id = created.body["id"].as_str().unwrap();
+        for name in ["SALES", "ｓａｌｅｓ", "li lei", "x"] {
+            let r = admin
+                .post(
+                    "/api/v1/users",
+                    json!({ "username": name, "roles": ["sales"] }),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name}: {}",
+                r.body
+            );
+            assert_eq!(r.body["errors"][0]["field"], "username");
+        }
         let bad = admin
             .patch(
                 &format!("/api/v1/users/{id}"),

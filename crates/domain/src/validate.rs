@@ -1005,3 +1005,40 @@ mod tests {
         }
     }
 }
+
+/// Checks a login name: 2 to 64 characters of lower-case ASCII letters, digits, `.`, `_` or
+/// `-`, starting with a letter. Restricting the alphabet rules out look-alike names
+/// (`SALES`, full-width `ｓａｌｅｓ`) next to existing ones in the audit log.
+pub fn username(s: &str) -> Result<(), &'static str> {
+    let ok = (2..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err("must be 2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter")
+    }
+}
+
+#[cfg(test)]
+mod username_tests {
+    #[test]
+    fn usernames_are_plain_ascii() {
+        for ok in ["sales", "nancy.davolio", "field_staff", "li-lei2"] {
+            assert!(super::username(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "SALES",
+            "ｓａｌｅｓ",
+            "s",
+            "1abc",
+            "sales manager",
+            "sa\u{202E}les",
+            "",
+        ] {
+            assert!(super::username(bad).is_err(), "{bad}");
+        }
+    }
+}

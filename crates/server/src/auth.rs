@@ -160,6 +160,28 @@ impl FromRequestParts<AppState> for Actor {
                     .unwrap_or_default();
                 let want = row.csrf_token.as_deref().unwrap_or_default();
                 if want.is_empty() || !bool::from(sent.as_bytes().ct_eq(want.as_bytes())) {
+                    // A forged cross-site request is an attack on this user: record it.
+                    let ev = bulwark_audit::AuditEvent {
+                        version: bulwark_audit::EVENT_VERSION,
+                        time: crate::gate::now_rfc3339(),
+                        request_id: meta.request_id.clone(),
+                        actor_id: Some(row.user_id.clone()),
+                        actor_name: Some(row.username.clone()),
+                        roles: row.roles.clone(),
+                        action: "csrf".into(),
+                        entity: None,
+                        record_ids: vec![],
+                        fields: vec![],
+                        outcome: bulwark_audit::Outcome::Denied,
+                        status: 403,
+                        client_ip: meta.client_ip.clone(),
+                        reason: Some(format!(
+                            "{} {} without a valid CSRF token",
+                            parts.method,
+                            parts.uri.path()
+                        )),
+                    };
+                    state.audit.record(ev).await?;
                     return Err(ApiError::Csrf);
                 }
             }

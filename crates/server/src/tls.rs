@@ -50,14 +50,24 @@ pub fn ensure_self_signed(dir: &Path) -> Result<(CertPaths, bool), TlsError> {
         move |source| TlsError::Io { path: p, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let ck = rcgen::generate_simple_self_signed(vec![
+    let cfg = |e: rcgen::Error| TlsError::Config(e.to_string());
+    let mut params = rcgen::CertificateParams::new(vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
         "::1".to_string(),
     ])
-    .map_err(|e| TlsError::Config(e.to_string()))?;
-    std::fs::write(&paths.cert, ck.cert.pem()).map_err(io(&paths.cert))?;
-    write_private(&paths.key, ck.signing_key.serialize_pem().as_bytes()).map_err(io(&paths.key))?;
+    .map_err(cfg)?;
+    // Browsers accept at most 398 days; renew by deleting the files.
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(397);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Bulwark self-signed");
+    let key = rcgen::KeyPair::generate().map_err(cfg)?;
+    let cert = params.self_signed(&key).map_err(cfg)?;
+    std::fs::write(&paths.cert, cert.pem()).map_err(io(&paths.cert))?;
+    write_private(&paths.key, key.serialize_pem().as_bytes()).map_err(io(&paths.key))?;
     Ok((paths, true))
 }
 

@@ -104,6 +104,7 @@ pub async fn add_user(
         &serde_json::json!(username),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bulwark_domain::validate::username(username).map_err(|m| anyhow::anyhow!("username {m}"))?;
     if ctx.store.user_by_username(username).await?.is_some() {
         bail!("a user named {username:?} already exists");
     }

@@ -477,6 +477,10 @@ pub async fn create(
             vals.push((f, Value::Text(actor.user_id.clone())));
         }
         if entity == Entity::Users {
+            if let Some(Value::Text(name)) = get_val(&vals, "username") {
+                bulwark_domain::validate::username(name)
+                    .map_err(|m| ApiError::Invalid(vec![FieldProblem::new("username", m)]))?;
+            }
             check_roles(&actor, &vals)?;
             check_admin_duties(&state, &actor, "", &vals).await?;
             if get_val(&vals, "status").is_none()
