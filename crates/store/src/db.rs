@@ -109,7 +109,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Reads are served from the page cache / memory map rather than read(2) calls.
+            .pragma("cache_size", "-32768")
+            .pragma("mmap_size", "268435456");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts.clone())

@@ -104,7 +104,7 @@ struct ScopeSql {
     predicate: String,
 }
 
-fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
+fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx, point: bool) -> ScopeSql {
     let a = anchor_sql(entity);
     let Some(owner) = a.owner else {
         return ScopeSql {
@@ -119,12 +119,20 @@ fn scope_sql(sql: &mut Sql, entity: Entity, ctx: &ScopeCtx) -> ScopeSql {
     let assigned = match a.account {
         // Assigned: on the account's visit/share list, or the assignee of one of its tickets
         // (after-sales staff see the contacts of the customers whose tickets they handle).
+        // A point lookup probes the two tables by the record's account (cheap for one row);
+        // a list builds the user's assignment set once (cheap for many rows).
         Some(acc) => {
             let a = sql.p(SqlVal::Text(Some(ctx.user_id.clone())));
             let b = sql.p(SqlVal::Text(Some(ctx.user_id.clone())));
-            format!(
-                "({acc} IN (SELECT x.account_id FROM account_assignees x WHERE x.user_id = {a}) OR {acc} IN (SELECT tk.account_id FROM tickets tk WHERE tk.assignee_id = {b}))"
-            )
+            if point {
+                format!(
+                    "(EXISTS (SELECT 1 FROM account_assignees x WHERE x.account_id = {acc} AND x.user_id = {a}) OR EXISTS (SELECT 1 FROM tickets tk WHERE tk.account_id = {acc} AND tk.assignee_id = {b}))"
+                )
+            } else {
+                format!(
+                    "({acc} IN (SELECT x.account_id FROM account_assignees x WHERE x.user_id = {a}) OR {acc} IN (SELECT tk.account_id FROM tickets tk WHERE tk.assignee_id = {b}))"
+                )
+            }
         }
         None => "1 = 0".to_string(),
     };
@@ -227,10 +235,10 @@ macro_rules! decode_rows {
 }
 
 impl Store {
-    fn select_sql(&self, entity: Entity, ctx: &ScopeCtx) -> (Sql, String) {
+    fn select_sql(&self, entity: Entity, ctx: &ScopeCtx, point: bool) -> (Sql, String) {
         let mut sql = Sql::new(self.engine());
         team_cte(&mut sql, ctx);
-        let scope = scope_sql(&mut sql, entity, ctx);
+        let scope = scope_sql(&mut sql, entity, ctx, point);
         let a = anchor_sql(entity);
         sql.push(&format!(
             "SELECT {}, {} FROM {} t{} WHERE {}",
@@ -250,7 +258,7 @@ impl Store {
         id: &str,
         ctx: &ScopeCtx,
     ) -> Result<Option<Row>, StoreError> {
-        let (mut sql, _) = self.select_sql(entity, ctx);
+        let (mut sql, _) = self.select_sql(entity, ctx, true);
         let p = sql.p(SqlVal::Text(Some(id.to_string())));
         sql.push(&format!(" AND t.id = {p}"));
         let rows = with_pool!(self, read, pool => {
@@ -270,7 +278,7 @@ impl Store {
         ctx: &ScopeCtx,
     ) -> Result<Vec<Row>, StoreError> {
         let def = entity.def();
-        let (mut sql, _) = self.select_sql(entity, ctx);
+        let (mut sql, _) = self.select_sql(entity, ctx, false);
         for (name, v) in &q.filters {
             let f = def
                 .field(name)
@@ -401,7 +409,7 @@ impl Store {
     fn scoped_id_clause(&self, sql: &mut Sql, entity: Entity, id: &str, ctx: &ScopeCtx) {
         let a = anchor_sql(entity);
         let p = sql.p(SqlVal::Text(Some(id.to_string())));
-        let scope = scope_sql(sql, entity, ctx);
+        let scope = scope_sql(sql, entity, ctx, true);
         sql.push(&format!(
             " WHERE id IN (SELECT t.id FROM {} t{} WHERE t.id = {p} AND {})",
             entity.as_str(),
