@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_cookie_is_hardened_and_never_fixated() {
+async fn c11_session_cookie_is_hardened_and_never_fixated() {
     for engine in engines() {
         let app = TestApp::seeded(engine, 5).await;
         // A client-chosen session id is never adopted.

@@ -667,7 +667,12 @@ pub async fn reveal(
     );
     let req: Result<RevealRequest, ApiError> = body.0.and_then(|b| {
         serde_json::from_value(b)
-            .map_err(|e| ApiError::BadBody(format!("invalid reveal request: {e}")))
+            .map_err(|_| {
+                ApiError::BadBody(
+                    "expected {\"fields\": [\"field\", …], \"reason\": \"why you need the clear values\"}"
+                        .into(),
+                )
+            })
     });
     let req = match req {
         Ok(r) => r,
