@@ -48,9 +48,15 @@ impl Ctx {
             Some(url) => Store::open(url)
                 .await
                 .context("cannot open the database (check --database)")?,
-            None => Store::open_sqlite(&dir.join("bulwark.db"))
-                .await
-                .with_context(|| format!("cannot open {}", dir.join("bulwark.db").display()))?,
+            None => Store::open_sqlite_with(
+                &dir.join("bulwark.db"),
+                match args.sqlite_synchronous.as_deref() {
+                    Some("normal") => bulwark_store::SqliteDurability::Normal,
+                    _ => bulwark_store::SqliteDurability::Full,
+                },
+            )
+            .await
+            .with_context(|| format!("cannot open {}", dir.join("bulwark.db").display()))?,
         }
         .with_audit_key(key);
         #[cfg(unix)]

@@ -22,6 +22,10 @@ pub struct DataArgs {
     /// Database URL (`postgres://…`); default is SQLite `bulwark.db` in the data directory.
     #[arg(long, global = true, env = "BULWARK_DATABASE_URL")]
     pub database: Option<String>,
+    /// SQLite only: `full` fsyncs every commit (default); `normal` survives a killed process
+    /// but may lose the last commits on power failure.
+    #[arg(long, global = true, env = "BULWARK_SQLITE_SYNCHRONOUS", value_parser = ["full", "normal"])]
+    pub sqlite_synchronous: Option<String>,
 }
 
 /// Settings read from `DATA_DIR/bulwark.toml` when present. Flags and `BULWARK_*`

@@ -147,6 +147,7 @@ async fn verify_cli(app: &TestApp) -> std::process::ExitCode {
     let args = DataArgs {
         data_dir: app.dir.path().to_path_buf(),
         database: app.db_url.clone(),
+        sqlite_synchronous: None,
     };
     run(&args, AuditCmd::Verify).await.unwrap()
 }

@@ -118,6 +118,7 @@ async fn csrf_tokens_and_disabling_a_user() {
         let args = DataArgs {
             data_dir: app.dir.path().to_path_buf(),
             database: app.db_url.clone(),
+            sqlite_synchronous: None,
         };
         assert!(token::parse_ttl("91d").is_err());
         assert!(token::parse_ttl("0h").is_err());

@@ -11,6 +11,17 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// When a SQLite commit is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteDurability {
+    /// fsync on every commit: nothing acknowledged is lost, even on power failure (default).
+    #[default]
+    Full,
+    /// fsync only at WAL checkpoints: nothing is lost if the process is killed, but the last
+    /// commits can be lost on power failure or an operating-system crash.
+    Normal,
+}
+
 /// The database engine behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -99,14 +110,25 @@ impl Store {
         }
     }
 
-    /// Opens (creating if needed) a SQLite database file in WAL mode.
+    /// Opens (creating if needed) a SQLite database file in WAL mode, fsyncing every commit.
     pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        Self::open_sqlite_with(path, SqliteDurability::Full).await
+    }
+
+    /// Opens a SQLite database file in WAL mode with the given commit durability.
+    pub async fn open_sqlite_with(
+        path: &Path,
+        durability: SqliteDurability,
+    ) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StoreError::Db)?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match durability {
+                SqliteDurability::Full => SqliteSynchronous::Full,
+                SqliteDurability::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")

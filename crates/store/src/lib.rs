@@ -15,6 +15,6 @@ pub mod types;
 
 pub use audit::{AuditFilter, StoredEvent};
 pub use auth::{AuthRow, NewUserCredential, TokenInfo};
-pub use db::{Engine, Store};
+pub use db::{Engine, SqliteDurability, Store};
 pub use error::StoreError;
 pub use types::{Dir, ListQuery, NewRecord, Row, ScopeCtx};

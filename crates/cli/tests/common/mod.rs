@@ -92,6 +92,7 @@ pub async fn open_ctx(engine: &'static str) -> (Ctx, tempfile::TempDir, Option<S
     let args = DataArgs {
         data_dir: dir.path().to_path_buf(),
         database: db_url.clone(),
+        sqlite_synchronous: None,
     };
     let ctx = Ctx::open(&args).await.expect("open data dir");
     (ctx, dir, db_url)
