@@ -235,7 +235,7 @@ macro_rules! decode_rows {
 }
 
 impl Store {
-    fn select_sql(&self, entity: Entity, ctx: &ScopeCtx, point: bool) -> (Sql, String) {
+    fn select_sql(&self, entity: Entity, ctx: &ScopeCtx, point: bool) -> Sql {
         let mut sql = Sql::new(self.engine());
         team_cte(&mut sql, ctx);
         let scope = scope_sql(&mut sql, entity, ctx, point);
@@ -248,7 +248,7 @@ impl Store {
             a.join,
             scope.predicate
         ));
-        (sql, scope.predicate)
+        sql
     }
 
     /// Reads one record if it exists *and* lies within the caller's scope.
@@ -258,7 +258,7 @@ impl Store {
         id: &str,
         ctx: &ScopeCtx,
     ) -> Result<Option<Row>, StoreError> {
-        let (mut sql, _) = self.select_sql(entity, ctx, true);
+        let mut sql = self.select_sql(entity, ctx, true);
         let p = sql.p(SqlVal::Text(Some(id.to_string())));
         sql.push(&format!(" AND t.id = {p}"));
         let rows = with_pool!(self, read, pool => {
@@ -278,7 +278,7 @@ impl Store {
         ctx: &ScopeCtx,
     ) -> Result<Vec<Row>, StoreError> {
         let def = entity.def();
-        let (mut sql, _) = self.select_sql(entity, ctx, false);
+        let mut sql = self.select_sql(entity, ctx, false);
         for (name, v) in &q.filters {
             let f = def
                 .field(name)

@@ -47,6 +47,20 @@ pub struct ScopeCtx {
     pub need_team: bool,
 }
 
+impl ScopeCtx {
+    /// No narrowing at all: for the server's own lookups after a decision was already made
+    /// (deriving an order's account, computing a relation) and for the command line, which
+    /// acts as the operator of the host.
+    pub fn unscoped() -> Self {
+        Self {
+            user_id: String::new(),
+            region: None,
+            scope: Scope::All,
+            need_team: false,
+        }
+    }
+}
+
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {

@@ -8,7 +8,6 @@ use crate::generate::{People, generate};
 use crate::{DataArgs, ServeArgs};
 use anyhow::{Context as _, Result};
 use bulwark_domain::{Entity, Value};
-use bulwark_policy::Scope;
 use bulwark_store::{Dir, ListQuery, ScopeCtx};
 use std::path::Path;
 use std::process::ExitCode;
@@ -79,15 +78,6 @@ fn write_northwind(dir: &Path) -> Result<std::path::PathBuf> {
     Ok(dir.join("mapping.toml"))
 }
 
-fn all() -> ScopeCtx {
-    ScopeCtx {
-        user_id: String::new(),
-        region: None,
-        scope: Scope::All,
-        need_team: false,
-    }
-}
-
 /// Imports Northwind, creates the demo users and generates `n` accounts (once).
 pub async fn seed(ctx: &Ctx, n: u32) -> Result<()> {
     eprintln!("importing Northwind…");
@@ -122,7 +112,11 @@ pub async fn seed(ctx: &Ctx, n: u32) -> Result<()> {
         .iter()
         .position(|f| f.name == "unit_price")
         .context("catalogue")?;
-    for r in ctx.store.list(Entity::Products, &q, &all()).await? {
+    for r in ctx
+        .store
+        .list(Entity::Products, &q, &ScopeCtx::unscoped())
+        .await?
+    {
         if let Some(Value::Int(p)) = r.values.get(price_idx) {
             products.push((r.id().to_string(), *p));
         }

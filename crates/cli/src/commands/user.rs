@@ -4,7 +4,6 @@ use crate::DataArgs;
 use crate::context::{Ctx, cli_event, password_cost, random_password};
 use anyhow::{Context as _, Result, bail};
 use bulwark_domain::{Entity, Value};
-use bulwark_policy::Scope;
 use bulwark_store::{NewRecord, ScopeCtx};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -69,15 +68,6 @@ fn read_password(path: &PathBuf) -> Result<String> {
         bail!("the password is too long");
     }
     Ok(pw)
-}
-
-fn unscoped() -> ScopeCtx {
-    ScopeCtx {
-        user_id: String::new(),
-        region: None,
-        scope: Scope::All,
-        need_team: false,
-    }
 }
 
 /// Creates a user (and its password if given). Returns the id.
@@ -229,7 +219,7 @@ pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
                 .user_by_username(&username)
                 .await?
                 .with_context(|| format!("no user named {username:?}"))?;
-            let ctx_all = unscoped();
+            let ctx_all = ScopeCtx::unscoped();
             if ctx
                 .store
                 .get(Entity::Accounts, &account, &ctx_all)
@@ -256,7 +246,7 @@ pub async fn run(data: &DataArgs, cmd: UserCmd) -> Result<ExitCode> {
                     Entity::Users,
                     &u.user_id,
                     &[("status", Value::Text("disabled".into()))],
-                    &unscoped(),
+                    &ScopeCtx::unscoped(),
                     ev,
                 )
                 .await?;

@@ -336,12 +336,7 @@ async fn derive(
     if matches!(entity, Entity::OrderLines | Entity::Shipments)
         && let Some(Value::Text(order_id)) = pick(vals, "order_id")
     {
-        let ctx = bulwark_store::ScopeCtx {
-            user_id: String::new(),
-            region: None,
-            scope: bulwark_policy::Scope::All,
-            need_team: false,
-        };
+        let ctx = bulwark_store::ScopeCtx::unscoped();
         let order = state.store.get(Entity::Orders, &order_id, &ctx).await?;
         let acc = order
             .as_ref()
@@ -380,7 +375,6 @@ pub const ADMIN_DUTIES: [&str; 3] = ["sysadmin", "secadmin", "auditor"];
 /// duty — or business data — to themselves or an accomplice.
 async fn check_admin_duties(
     state: &AppState,
-    actor: &Actor,
     user_id: &str,
     vals: &[(&'static FieldDef, Value)],
 ) -> Result<(), ApiError> {
@@ -391,12 +385,7 @@ async fn check_admin_duties(
         .split_whitespace()
         .any(|r| ADMIN_DUTIES.contains(&r));
     if !user_id.is_empty() {
-        let ctx = bulwark_store::ScopeCtx {
-            user_id: actor.user_id.clone(),
-            region: None,
-            scope: bulwark_policy::Scope::All,
-            need_team: false,
-        };
+        let ctx = bulwark_store::ScopeCtx::unscoped();
         if let Some(row) = state.store.get(Entity::Users, user_id, &ctx).await?
             && let Some(Value::Text(old)) = row_val(Entity::Users, &row, "roles")
         {
@@ -482,7 +471,7 @@ pub async fn create(
                     .map_err(|m| ApiError::Invalid(vec![FieldProblem::new("username", m)]))?;
             }
             check_roles(&actor, &vals)?;
-            check_admin_duties(&state, &actor, "", &vals).await?;
+            check_admin_duties(&state, "", &vals).await?;
             if get_val(&vals, "status").is_none()
                 && let Some(f) = entity.def().field("status")
             {
@@ -567,7 +556,7 @@ pub async fn update(
                     fields: vals.iter().map(|(f, _)| f.name.to_string()).collect(),
                 });
             }
-            check_admin_duties(&state, &actor, &id, &vals).await?;
+            check_admin_duties(&state, &id, &vals).await?;
         }
         check_refs(&state, &actor, &vals).await?;
         // The record as it stands must be writable, and so must the record it becomes.
