@@ -215,12 +215,7 @@ async fn reveal_needs_permission_and_a_reason_and_is_audited() {
         // assigning it to an account outside its team.
         let sm = app.login("sales_manager").await;
         let nancy_acc = {
-            let all = bulwark_store::ScopeCtx {
-                user_id: String::new(),
-                region: None,
-                scope: bulwark_policy::Scope::All,
-                need_team: false,
-            };
+            let all = bulwark_store::ScopeCtx::unscoped();
             let q = bulwark_store::ListQuery {
                 sort: ("name", bulwark_store::Dir::Asc),
                 filters: vec![],

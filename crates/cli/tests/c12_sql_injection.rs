@@ -19,19 +19,6 @@ use reqwest::StatusCode;
 use serde_json::Value as Json;
 use std::time::{Duration, Instant};
 
-/// Percent-encodes a query component.
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn q(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()

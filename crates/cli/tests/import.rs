@@ -47,12 +47,7 @@ async fn northwind_import_gives_exact_counts() {
             .await
             .unwrap()
             .unwrap();
-        let all = bulwark_store::ScopeCtx {
-            user_id: String::new(),
-            region: None,
-            scope: bulwark_policy::Scope::All,
-            need_team: false,
-        };
+        let all = bulwark_store::ScopeCtx::unscoped();
         let row = ctx
             .store
             .get(Entity::Orders, &id, &all)

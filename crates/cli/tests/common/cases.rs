@@ -4,7 +4,6 @@
 
 use super::{Answer, Session, TestApp, read};
 use bulwark_domain::{Entity, Value};
-use bulwark_policy::Scope;
 use bulwark_store::{Dir, ListQuery, Row, ScopeCtx};
 use reqwest::{Method, StatusCode};
 use serde_json::Value as Json;
@@ -12,12 +11,20 @@ use std::collections::BTreeMap;
 
 /// A store scope that sees every record (the test's view of the database).
 pub fn all_scope() -> ScopeCtx {
-    ScopeCtx {
-        user_id: String::new(),
-        region: None,
-        scope: Scope::All,
-        need_team: false,
+    ScopeCtx::unscoped()
+}
+
+/// Percent-encodes a query component.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
+    out
 }
 
 /// The stored values of one record (unscoped), in catalogue order.
